@@ -1,0 +1,33 @@
+/*
+@procedure ResolveAgentToken
+@summary Find the identity a bearer token stands for: tenant, agent id and role; no row when unknown or revoked.
+@description The hub calls this on every HTTP request, with the SHA-256 of the bearer token, before
+it knows who is calling. It is the one public procedure that does not take TenantId first: the
+token is what tells the server the caller's tenant, so there is no tenant to pass until it is
+resolved; the hash is unique across all tenants (UQ_AgentTokens_TokenHash), so the lookup needs
+none. An unknown or revoked token returns no row (the hub answers 401), not an error, so a failed
+login costs no exception. Never served as an MCP tool.
+@roles admin
+@toolset cli
+@writes false
+@destructive false
+@idempotent true
+@param TokenHash SHA-256 of the bearer token as 64 lower-case hexadecimal digits.
+@access AgentTokens
+@throws none
+*/
+CREATE OR ALTER PROCEDURE mmos.ResolveAgentToken
+    @TokenHash  CHAR(64)
+AS
+BEGIN
+    SET NOCOUNT ON;
+    SET XACT_ABORT ON;
+
+    SELECT t.TenantId AS TenantId,
+           t.AgentId AS AgentId,
+           t.Role AS Role
+      FROM mmos.AgentTokens AS t
+     WHERE t.TokenHash = @TokenHash
+       AND t.RevokedAt IS NULL;
+END;
+GO
