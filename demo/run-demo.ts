@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AssignReadyTasksRow, GetCostReportRow, GetProjectStatusRow } from '../generated/index.js';
+import type { GetCostReportRow, GetProjectStatusRow, GetTaskHistoryRow } from '../generated/index.js';
 import { startHub, type Hub } from '../mcp/hub.js';
 import type { Logger } from '../mcp/log.js';
 import { createToken } from '../mcp/tokens.js';
@@ -100,10 +100,10 @@ async function flow(o: DemoOptions, r: Running, started: number): Promise<void> 
   o.out(`${ADMIN_ID} created project ${project.projectId} "${PROJECT_NAME}" and submitted the plan in one add_tasks call:\n${planTable(PLAN)}\n`);
 
   const view = new LiveView({ out: o.out, tty: o.tty, color: o.color, columns: o.columns, startedAt: Date.now() });
-  const route = async () => {
-    for (const a of await admin.call<AssignReadyTasksRow>('assign_ready_tasks', { projectId: project.projectId }))
-      view.note(`${a.taskKey}: routed to ${a.workerId} (${a.modelName ?? '?'}): ${a.reason ?? ''}`);
-  };
+  // The hub's sweeper runs the same routing pass every second, so either caller may route a task
+  // first; the report reads the decisions from the task events, which record them whoever routed.
+  const route = () => admin.call('assign_ready_tasks', { projectId: project.projectId });
+  const routing = new RoutingReport(admin, view);
   await route();
   for (const t of team) r.workers.push({ name: t.w.registration.instanceName, worker: await startDemoWorker(hub, t.w, t.token, t.caller, r) });
 
@@ -111,6 +111,7 @@ async function flow(o: DemoOptions, r: Running, started: number): Promise<void> 
   let rows: GetProjectStatusRow[] = [];
   for (;;) {
     rows = (await admin.call<GetProjectStatusRow>('get_project_status', { projectId: project.projectId })).filter((t) => t.taskId != null);
+    await routing.report(rows);
     view.update(rows);
     checkHealth(r, rows);
     await route();
@@ -133,6 +134,39 @@ async function flow(o: DemoOptions, r: Running, started: number): Promise<void> 
   await cleanup(r, false);
   o.out(`All ${rows.length} tasks done in ${elapsed}; workers stopped (offline), hub closed.`);
   o.out(`hub was listening on ${hubUrl} (MCP ${hubUrl}/mcp); dashboard: none yet`);
+}
+
+/**
+ * Prints each routing decision ('assigned' event: worker and reason) once, for tasks whose status
+ * or worker changed since the last poll; a claim always follows its routing event, so none is missed.
+ */
+class RoutingReport {
+  private readonly seen = new Map<number, { state: string; lastEventId: number }>();
+  private readonly modelOf = new Map(WORKERS.map((w) => [w.registration.instanceName, w.registration.modelName]));
+
+  constructor(private readonly admin: ToolCaller, private readonly view: LiveView) {}
+
+  async report(rows: readonly GetProjectStatusRow[]): Promise<void> {
+    for (const t of rows) {
+      const state = `${t.status}/${t.workerId ?? ''}`;
+      const before = this.seen.get(t.taskId!) ?? { state: '', lastEventId: 0 };
+      if (before.state === state || t.status === 'blocked') continue;
+      let lastEventId = before.lastEventId;
+      let routedSinceLastClaim = false;
+      for (const e of await this.admin.call<GetTaskHistoryRow>('get_task_history', { taskId: t.taskId })) {
+        const fresh = (e.eventId ?? 0) > before.lastEventId;
+        lastEventId = Math.max(lastEventId, e.eventId ?? 0);
+        const m = e.eventType === 'assigned' ? /^assigned to (\S+): (.*)$/s.exec(e.detail ?? '') : null;
+        if (m) routedSinceLastClaim = true;
+        if (m && fresh) this.view.note(`${t.taskKey}: routed to ${m[1]} (${this.modelOf.get(m[1]!) ?? '?'}): ${m[2]}`);
+        if (e.eventType !== 'claimed') continue;
+        // ClaimNextTask lets an idle worker take an eligible task no routing pass has reached yet.
+        if (fresh && !routedSinceLastClaim) this.view.note(`${t.taskKey}: claimed by ${e.actor} before a routing pass reached it (idle worker, eligible)`);
+        routedSinceLastClaim = false;
+      }
+      this.seen.set(t.taskId!, { state, lastEventId });
+    }
+  }
 }
 
 /** Anything but the scripted failure ends the demo with a clear message instead of a hang. */

@@ -21,15 +21,19 @@ describe('mmos demo', { timeout: 150_000 }, () => {
     expect(taskLines).toHaveLength(PLAN.length);
     for (const t of PLAN) expect(taskLines.find((l) => l.startsWith(`${t.key} `)), t.key).toMatch(/ done +\S+ +\d\/3$/);
     expect(taskLines.find((l) => l.startsWith('logging '))).toMatch(/ 2\/3$/);
-    // Routing decided by assign_ready_tasks: planning goes to the cheap model that can do it.
+    // Routing decided by assign_ready_tasks (the demo's call or the hub's sweeper, whichever came
+    // first; the demo reads the decision from the task events): planning goes to the cheap model.
     expect(out).toMatch(/api-design: routed to Gemini-Worker \(gemini-2\.5-flash\): cheapest eligible/);
     expect(taskLines.find((l) => l.startsWith('api-design '))).toContain('Gemini-Worker');
+    // Every task's way to its worker is explained: a routing decision or an idle worker's claim.
+    for (const t of PLAN) expect(out, t.key).toMatch(new RegExp(`\\] ${t.key}: (routed to|claimed by) \\S+-Worker`));
 
     // The live view's lines: the scripted failure, its retry, the review and its approval.
     expect(out).toMatch(/logging +\w+ -> retry_wait/); // the view polls: under load it may not see 'running'
     expect(out).toMatch(/logging: attempt failed on Claude-Worker-\d \(agent exited with code 1\)/);
-    expect(out).toMatch(/logging +(ready|retry_wait) -> running +Claude-Worker-\d +attempt 2\/3/);
-    expect(out).toMatch(/e2e-tests +(ready|running) -> review +Claude-Worker-\d/);
+    // The view polls, so the state it saw before may be any earlier one; the attempt count is not.
+    expect(out).toMatch(/logging +\w+ -> (running +Claude-Worker-\d +attempt 2\/3|done +Claude-Worker-\d)/);
+    expect(out).toMatch(/e2e-tests +\w+ -> review +Claude-Worker-\d/);
     expect(out).toContain('e2e-tests: review approved by AdminClaude');
     expect(out).toMatch(/e2e-tests +review -> done/);
     expect(out.indexOf('e2e-tests: review approved')).toBeLessThan(out.search(/e2e-tests +review -> done/));
