@@ -27,7 +27,7 @@ BEGIN
     IF @BatchSize IS NULL OR @BatchSize NOT BETWEEN 1 AND 10000
         THROW 50400, N'batch size must be between 1 and 10000', 1;
 
-    DECLARE @Now DATETIME2(3) = SYSUTCDATETIME(), @DeadId BIGINT = 0, @Requeued INT = 0, @Dead INT = 0;
+    DECLARE @Now DATETIME2(3) = SYSUTCDATETIME(), @DeadId BIGINT = 0, @DeadIds NVARCHAR(MAX), @Requeued INT = 0, @Dead INT = 0;
     DECLARE @Batch TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, Requeue BIT NOT NULL);
     DECLARE @Back TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, TenantId NVARCHAR(64) NOT NULL, ProjectId BIGINT NOT NULL, Attempts INT NOT NULL);
     DECLARE @Expired TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, TenantId NVARCHAR(64) NOT NULL, ProjectId BIGINT NOT NULL, Attempts INT NOT NULL);
@@ -56,12 +56,18 @@ BEGIN
           FROM @Back AS b
          ORDER BY b.TaskId;
 
-        -- Out of attempts: dead letter, one task at a time (each blocks its own dependents).
+        -- Out of attempts: dead letter.
         INSERT INTO @Expired (TaskId, TenantId, ProjectId, Attempts)
         SELECT t.TaskId, t.TenantId, t.ProjectId, t.Attempts
           FROM @Batch AS b
           JOIN mmos.TaskQueue AS t ON t.TaskId = b.TaskId
          WHERE b.Requeue = 0 AND t.Status = N'running' AND t.LeaseExpiresAt < @Now;
+        -- Several tasks may be dead-lettered below, each blocking its own dependents: lock all their
+        -- dependents first, in TaskId order, so a completion unblocking some of them cannot deadlock
+        -- with this sweep (mmos._LockDependents says how).
+        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(e.TaskId AS NVARCHAR(20)), N',') WITHIN GROUP (ORDER BY e.TaskId), N']')
+                          FROM @Expired AS e);
+        EXEC mmos._LockDependents @TaskIds = @DeadIds;
         WHILE 1 = 1
         BEGIN
             SELECT TOP (1) @DeadId = e.TaskId FROM @Expired AS e WHERE e.TaskId > @DeadId ORDER BY e.TaskId;

@@ -31,7 +31,7 @@ BEGIN
     IF @HeartbeatTimeoutSeconds IS NULL OR @HeartbeatTimeoutSeconds NOT BETWEEN 1 AND 86400
         THROW 50400, N'heartbeat timeout seconds must be between 1 and 86400', 1;
 
-    DECLARE @Now DATETIME2(3) = SYSUTCDATETIME(), @DeadId BIGINT = 0, @Workers INT = 0, @Requeued INT = 0, @Dead INT = 0;
+    DECLARE @Now DATETIME2(3) = SYSUTCDATETIME(), @DeadId BIGINT = 0, @DeadIds NVARCHAR(MAX), @Workers INT = 0, @Requeued INT = 0, @Dead INT = 0;
     DECLARE @Cutoff DATETIME2(3) = DATEADD(SECOND, -@HeartbeatTimeoutSeconds, SYSUTCDATETIME());
     DECLARE @Offline TABLE (InstanceId BIGINT NOT NULL PRIMARY KEY);
     DECLARE @Batch TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, Requeue BIT NOT NULL);
@@ -90,6 +90,12 @@ BEGIN
           FROM @Batch AS b
           JOIN mmos.TaskQueue AS t ON t.TaskId = b.TaskId
          WHERE b.Requeue = 0 AND t.Status = N'running';
+        -- Several tasks may be dead-lettered below, each blocking its own dependents: lock all their
+        -- dependents first, in TaskId order, so a completion unblocking some of them cannot deadlock
+        -- with this sweep (mmos._LockDependents says how).
+        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(k.TaskId AS NVARCHAR(20)), N',') WITHIN GROUP (ORDER BY k.TaskId), N']')
+                          FROM @Taken AS k);
+        EXEC mmos._LockDependents @TaskIds = @DeadIds;
         WHILE 1 = 1
         BEGIN
             SELECT TOP (1) @DeadId = k.TaskId FROM @Taken AS k WHERE k.TaskId > @DeadId ORDER BY k.TaskId;

@@ -16,8 +16,8 @@ export interface EngineTarget {
   label: 'PGlite' | 'PostgreSQL' | 'SQL Server';
   /** Why the engine is skipped, or undefined when it runs. */
   skipped?: string;
-  /** Creates a fresh, deployed database; returns the engine and a disposer. */
-  create(): Promise<{ engine: Engine; dispose(): Promise<void> }>;
+  /** Creates a fresh, deployed database; returns the engine, its URL (server engines) and a disposer. */
+  create(): Promise<{ engine: Engine; url?: string; dispose(): Promise<void> }>;
 }
 
 const PG_DEFAULT = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -51,10 +51,12 @@ async function postgresTarget(): Promise<EngineTarget> {
       await admin.connect();
       await admin.query(`CREATE DATABASE ${database}`); // name made above from hex digits only
       await admin.end();
-      const engine = await openEngine({ url: withDatabase(adminUrl, database), poolSize: 40 });
+      const url = withDatabase(adminUrl, database);
+      const engine = await openEngine({ url, poolSize: 40 });
       await deploy(engine);
       return {
         engine,
+        url,
         async dispose() {
           await engine.close();
           const a = new pg.Client({ connectionString: adminUrl });
@@ -81,7 +83,7 @@ async function mssqlTarget(): Promise<EngineTarget> {
       if ('skipped' in started) throw new Error(started.skipped);
       const engine = await openEngine({ url: started.url, poolSize: 40 });
       await deploy(engine);
-      return { engine, async dispose() { await engine.close(); await started.stop(); } };
+      return { engine, url: started.url, async dispose() { await engine.close(); await started.stop(); } };
     },
   };
 }
@@ -113,22 +115,33 @@ export async function serverTargets(): Promise<EngineTarget[]> {
 
 /**
  * Declares `name [Engine]` once per engine. Inside, `db()` returns that engine with a fresh deployed
- * database for the whole describe block. Unreachable engines appear as skipped, named with the reason.
+ * database for the whole describe block, and `url()` that database's URL on a server engine (for a
+ * test that needs a connection of its own). Unreachable engines appear as skipped, named with the reason.
  */
-export function describeEachEngine(name: string, targetsList: EngineTarget[], body: (db: () => Engine, label: EngineTarget['label']) => void): void {
+export function describeEachEngine(
+  name: string,
+  targetsList: EngineTarget[],
+  body: (db: () => Engine, label: EngineTarget['label'], url: () => string) => void,
+): void {
   for (const target of targetsList) {
     if (target.skipped) {
-      describe.skip(`${name} [${target.label}] skipped: ${target.skipped}`, () => body(() => { throw new Error('skipped'); }, target.label));
+      const skipped = (): never => { throw new Error('skipped'); };
+      describe.skip(`${name} [${target.label}] skipped: ${target.skipped}`, () => body(skipped, target.label, skipped));
       continue;
     }
     describe(`${name} [${target.label}]`, () => {
-      let created: { engine: Engine; dispose(): Promise<void> } | undefined;
+      let created: Awaited<ReturnType<EngineTarget['create']>> | undefined;
       beforeAll(async () => { created = await target.create(); }, 180_000);
       afterAll(async () => { await created?.dispose(); }, 60_000);
-      body(() => {
+      const made = () => {
         if (!created) throw new Error(`${target.label} engine was not created`);
-        return created.engine;
-      }, target.label);
+        return created;
+      };
+      body(() => made().engine, target.label, () => {
+        const { url } = made();
+        if (!url) throw new Error(`${target.label} has no URL (an embedded engine: one connection only)`);
+        return url;
+      });
     });
   }
 }

@@ -64,7 +64,14 @@ BEGIN
      ORDER BY b.task_id;
     GET DIAGNOSTICS v_requeued = ROW_COUNT;
 
-    -- Out of attempts: dead letter, one task at a time (each blocks its own dependents).
+    -- Several tasks may be dead-lettered below, each blocking its own dependents: lock all their
+    -- dependents first, in task id order, so a completion unblocking some of them cannot deadlock
+    -- with this sweep (mmos._lock_dependents says how).
+    PERFORM mmos._lock_dependents((
+        SELECT jsonb_agg(t.task_id ORDER BY t.task_id)::text
+          FROM mmos.task_queue AS t
+         WHERE t.task_id = ANY (v_batch) AND t.attempts >= t.max_attempts AND t.status = 'running' AND t.lease_expires_at < now()));
+
     FOR r IN
         SELECT t.task_id, t.tenant_id, t.project_id, t.attempts
           FROM mmos.task_queue AS t
