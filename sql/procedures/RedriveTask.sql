@@ -30,7 +30,7 @@ BEGIN
         THROW 50400, N'max attempts must be between 1 and 100', 1;
 
     DECLARE @Message NVARCHAR(400), @Found BIT = 0, @Status NVARCHAR(20), @ProjectId BIGINT, @Reason NVARCHAR(400),
-            @Level INT = 0, @Added INT, @DeadId BIGINT = 0, @Cleared INT = 0, @Now DATETIME2(3) = SYSUTCDATETIME();
+            @Level INT = 0, @Added INT, @DeadId BIGINT = 0, @DeadIds NVARCHAR(MAX), @Cleared INT = 0, @Now DATETIME2(3) = SYSUTCDATETIME();
     DECLARE @Dependents TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, Level INT NOT NULL);
     DECLARE @Unmarked TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, TenantId NVARCHAR(64) NOT NULL, ProjectId BIGINT NOT NULL);
 
@@ -55,6 +55,13 @@ BEGIN
          WHERE TaskId = @TaskId AND Status = N'dead';
         INSERT INTO mmos.TaskEvents (TenantId, TaskId, ProjectId, EventType, FromStatus, ToStatus, Actor, Detail)
         VALUES (@TenantId, @TaskId, @ProjectId, N'redriven', N'dead', N'ready', @CallerId, NULL);
+
+        -- The loop further down re-blocks dependents of the project's other dead tasks, set by set: lock
+        -- all those sets and this task's own dependents first, in TaskId order (_LockDependents says why).
+        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(t.TaskId AS NVARCHAR(20)), N',') WITHIN GROUP (ORDER BY t.TaskId), N']')
+                          FROM mmos.TaskQueue AS t
+                         WHERE t.ProjectId = @ProjectId AND (t.Status = N'dead' OR t.TaskId = @TaskId));
+        EXEC mmos._LockDependents @TaskIds = @DeadIds;
 
         -- Every dependent, each once, level by level.
         INSERT INTO @Dependents (TaskId, Level)

@@ -1,13 +1,14 @@
 /*
 @procedure _LockDependents
-@summary Lock every transitive dependent of a set of tasks, in TaskId order, before they are dead-lettered.
+@summary Lock every transitive dependent of a set of tasks, in TaskId order, before blocking them set by set.
 @description Internal helper of SweepExpiredLeases and SweepOfflineWorkers, which dead-letter several
-tasks in one transaction. _BlockDependents locks one dead task's dependents at a time, each set in
-TaskId order; across two dead tasks that order breaks (the second set may hold lower ids), and a
-completion unblocking the same dependents in TaskId order could then wait on the sweep while the
-sweep waits on it: a deadlock. Taking the union of all the sets first, in TaskId order, keeps the
-one order every writer of dependents uses. TaskIds is a JSON array of task ids, e.g. [12,40].
-Returns the number of dependents locked.
+tasks in one transaction, and of RedriveTask, which re-blocks the dependents of several dead tasks.
+_BlockDependents locks one dead task's dependents at a time, each set in TaskId order; across two
+sets that order breaks (the second may hold lower ids), and a completion unblocking the same
+dependents in TaskId order could then wait on the caller while the caller waits on it: a deadlock.
+Locking the union of all the sets first, in TaskId order, keeps the one order every writer of
+dependents uses. TaskIds is a JSON array of task ids, e.g. [12,40]. Returns the number of
+dependents locked.
 @internal true
 @writes false
 @access TaskQueue -> TaskDependencies

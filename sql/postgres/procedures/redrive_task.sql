@@ -62,6 +62,13 @@ BEGIN
     INSERT INTO mmos.task_events (tenant_id, task_id, project_id, event_type, from_status, to_status, actor, detail)
     VALUES (p_tenant_id, p_task_id, v_project_id, 'redriven', 'dead', 'ready', p_caller_id, NULL);
 
+    -- The loop further down re-blocks dependents of the project's other dead tasks, set by set: lock
+    -- all those sets and this task's own dependents first, in TaskId order (_lock_dependents says why).
+    PERFORM mmos._lock_dependents((
+        SELECT jsonb_agg(t.task_id ORDER BY t.task_id)::text
+          FROM mmos.task_queue AS t
+         WHERE t.project_id = v_project_id AND (t.status = 'dead' OR t.task_id = p_task_id)));
+
     -- Every dependent, each once (UNION), locked in TaskId order, then cleared of this failure's reason.
     WITH RECURSIVE dependents (task_id) AS (
         SELECT td.task_id FROM mmos.task_dependencies AS td WHERE td.depends_on_task_id = p_task_id
