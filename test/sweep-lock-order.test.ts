@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeEachEngine, serverTargets } from './support/engines.js';
 import { createProjectWithPlan } from './support/fixtures.js';
 import { events, leaseExpired, scene, task } from './support/execution.js';
-import { holdLocks, waitingLocks, type LockHolder } from './support/lock-holder.js';
+import { holdLocks, waitersOn, type LockHolder } from './support/lock-holder.js';
 import { ageHeartbeat } from './support/seed.js';
 import { claimNextTask, failTask, redriveTask, sweepExpiredLeases, sweepOfflineWorkers } from '../generated/index.js';
 
@@ -48,15 +48,14 @@ describeEachEngine('dead-letter and redrive lock dependents in TaskId order', ta
 
   /** Holds d, runs `procedure`, waits until it waits, takes e, commits; returns its rows. */
   async function raceStandInCompletion<T>(id: Record<string, number>, procedure: () => Promise<T[]>): Promise<T[]> {
-    holder = await holdLocks(db().kind, url());
-    await holder.lock(id['d']!);
-    const before = await waitingLocks(db());
+    const h = (holder = await holdLocks(db().kind, url()));
+    await h.lock(id['d']!);
     const running = procedure().then((rows) => ({ rows }), (err: unknown) => ({ err }));
     const deadline = Date.now() + 10_000;
-    while ((await waitingLocks(db())) <= before && Date.now() < deadline) await sleep(20);
-    expect(await waitingLocks(db()), 'the procedure should be waiting for the lock on d').toBeGreaterThan(before);
-    await holder.lock(id['e']!); // with the locks taken out of order, a deadlock aborts this or the procedure
-    await holder.commit();
+    while ((await waitersOn(db(), h)) === 0 && Date.now() < deadline) await sleep(20);
+    expect(await waitersOn(db(), h), 'the procedure should be waiting for the lock on d').toBe(1);
+    await h.lock(id['e']!); // with the locks taken out of order, a deadlock aborts this or the procedure
+    await h.commit();
     const outcome = await running;
     expect(outcome).not.toHaveProperty('err');
     return (outcome as { rows: T[] }).rows;
