@@ -58,7 +58,8 @@ BEGIN
 
         -- The loop further down re-blocks dependents of the project's other dead tasks, set by set: lock
         -- all those sets and this task's own dependents first, in TaskId order (_LockDependents says why).
-        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(t.TaskId AS NVARCHAR(20)), N',') WITHIN GROUP (ORDER BY t.TaskId), N']')
+        -- NVARCHAR(MAX) inside STRING_AGG: over a shorter type it stops at 4,000 characters (a few hundred ids).
+        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(t.TaskId AS NVARCHAR(MAX)), N',') WITHIN GROUP (ORDER BY t.TaskId), N']')
                           FROM mmos.TaskQueue AS t
                          WHERE t.ProjectId = @ProjectId AND (t.Status = N'dead' OR t.TaskId = @TaskId));
         EXEC mmos._LockDependents @TaskIds = @DeadIds;

@@ -65,7 +65,8 @@ BEGIN
         -- Several tasks may be dead-lettered below, each blocking its own dependents: lock all their
         -- dependents first, in TaskId order, so a completion unblocking some of them cannot deadlock
         -- with this sweep (mmos._LockDependents says how).
-        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(e.TaskId AS NVARCHAR(20)), N',') WITHIN GROUP (ORDER BY e.TaskId), N']')
+        -- NVARCHAR(MAX) inside STRING_AGG: over a shorter type it stops at 4,000 characters (a few hundred ids).
+        SET @DeadIds = (SELECT CONCAT(N'[', STRING_AGG(CAST(e.TaskId AS NVARCHAR(MAX)), N',') WITHIN GROUP (ORDER BY e.TaskId), N']')
                           FROM @Expired AS e);
         EXEC mmos._LockDependents @TaskIds = @DeadIds;
         WHILE 1 = 1
