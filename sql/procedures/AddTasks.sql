@@ -70,6 +70,7 @@ BEGIN
         PRIMARY KEY (Ordinal, Position)
     );
     DECLARE @Created TABLE (TaskId BIGINT NOT NULL PRIMARY KEY, TaskKey NVARCHAR(100) COLLATE DATABASE_DEFAULT NOT NULL);
+    DECLARE @Existing TABLE (TaskId BIGINT NOT NULL PRIMARY KEY);
     DECLARE @FirstTaskId BIGINT;
 
     EXEC mmos._CheckText N'caller id', @CallerId, 100, 1;
@@ -310,14 +311,24 @@ BEGIN
              ORDER BY p.Ordinal;
             IF @Message IS NOT NULL THROW 50400, @Message, 1;
 
-            -- Dependencies on tasks already in the project. UPDLOCK holds each such task until
-            -- commit, so it cannot complete between our reading its status and our dependency rows
-            -- becoming visible to the completion that would count them off.
+            -- Dependencies on tasks already in the project: find them (a task never changes project
+            -- or key), then lock them in TaskId order, the order every writer of TaskQueue keeps, and
+            -- read their status under the lock. UPDLOCK holds each until commit, so it cannot complete
+            -- between our reading its status and our dependency rows becoming visible to the
+            -- completion that would count them off.
             UPDATE d
-               SET DependsOnTaskId = t.TaskId, DependsOnTaskKey = t.TaskKey, DependsOnStatus = t.Status
+               SET DependsOnTaskId = t.TaskId, DependsOnTaskKey = t.TaskKey
               FROM @Deps AS d
-              JOIN mmos.TaskQueue AS t WITH (UPDLOCK, ROWLOCK) ON t.ProjectId = @ProjectId AND t.TaskKey = d.DependsOnKey
+              JOIN mmos.TaskQueue AS t ON t.ProjectId = @ProjectId AND t.TaskKey = d.DependsOnKey
              WHERE d.DependsOnOrdinal IS NULL;
+            INSERT INTO @Existing (TaskId)
+            SELECT DISTINCT d.DependsOnTaskId FROM @Deps AS d WHERE d.DependsOnTaskId IS NOT NULL;
+            UPDATE d
+               SET DependsOnStatus = t.Status
+              FROM @Existing AS e
+              JOIN mmos.TaskQueue AS t WITH (UPDLOCK, ROWLOCK, HOLDLOCK) ON t.TaskId = e.TaskId
+              JOIN @Deps AS d ON d.DependsOnTaskId = e.TaskId
+            OPTION (LOOP JOIN, FORCE ORDER);
 
             SELECT TOP (1) @Message = CONCAT(N'task ', p.Ordinal, N' ("', p.TaskKey, N'") depends on unknown key "', d.DependsOnKey,
                                              N'": no task of this plan or of project ', @ProjectId, N' has it')

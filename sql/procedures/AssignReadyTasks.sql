@@ -140,7 +140,8 @@ BEGIN
         UPDATE p
            SET Capacity = wp.WorkerCapacity, LastAssignedAt = wp.LastAssignedAt, Online = CASE WHEN wp.Status = N'online' THEN 1 ELSE 0 END
           FROM @Pool AS p
-          JOIN mmos.WorkerPool AS wp WITH (UPDLOCK, ROWLOCK) ON wp.InstanceId = p.InstanceId;
+          JOIN mmos.WorkerPool AS wp WITH (UPDLOCK, ROWLOCK) ON wp.InstanceId = p.InstanceId
+        OPTION (LOOP JOIN, FORCE ORDER); -- seeks only the pool's rows, in InstanceId order (a scan would lock them all)
         DELETE FROM @Pool WHERE Online = 0;
 
         -- 2. Active projects, and whether each one's recorded cost has reached its budget.
@@ -280,7 +281,7 @@ BEGIN
                                                           AND NOT EXISTS (SELECT 1 FROM @Capabilities AS c
                                                                            WHERE c.InstanceId = p.InstanceId AND c.Capability = rq.Capability)))
                        THEN LEFT(CONCAT(N'no online worker has ',
-                                        (SELECT N'capabilities ' + STRING_AGG(rq.Capability, N',') WITHIN GROUP (ORDER BY rq.Capability) + N' and '
+                                        (SELECT N'capabilities ' + STRING_AGG(CAST(rq.Capability AS NVARCHAR(MAX)), N',') WITHIN GROUP (ORDER BY rq.Capability) + N' and '
                                            FROM @Required AS rq WHERE rq.TaskId = k.TaskId),
                                         N'tier >= ', k.NeededTier), 400)
                    WHEN k.NoPremium = 1

@@ -69,7 +69,7 @@ BEGIN
         BEGIN
             WITH candidate AS (
                 SELECT TOP (1) t.TaskId, t.TenantId, t.ProjectId, t.Status, t.ClaimedByInstanceId, t.LeaseToken, t.LeaseExpiresAt,
-                       t.Attempts, t.MaxAttempts, t.StartedAt, t.UpdatedAt, t.ProgressPercent, t.ProgressNote
+                       t.Attempts, t.MaxAttempts, t.StartedAt, t.UpdatedAt, t.ProgressPercent, t.ProgressNote, t.RoutingNote
                   FROM mmos.TaskQueue AS t WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
                  WHERE t.TenantId = @TenantId AND t.Status = N'ready' AND t.NotBefore <= @Now
                    AND ISNULL(t.AssignedInstanceId, 0) = @Want

@@ -60,7 +60,7 @@ BEGIN
            t.LastError AS LastError,
            t.RequiresReview AS RequiresReview,
            t.ReviewFeedback AS ReviewFeedback,
-           ISNULL((SELECT N'[' + STRING_AGG(CAST(d.DependsOnTaskId AS NVARCHAR(20)), N',') WITHIN GROUP (ORDER BY d.DependsOnTaskId) + N']'
+           ISNULL((SELECT N'[' + STRING_AGG(CAST(d.DependsOnTaskId AS NVARCHAR(MAX)), N',') WITHIN GROUP (ORDER BY d.DependsOnTaskId) + N']'
                      FROM mmos.TaskDependencies AS d WHERE d.TaskId = t.TaskId), N'[]') AS DependsOn,
            ISNULL((SELECT N'[' + STRING_AGG(N'"' + STRING_ESCAPE(c.Capability, 'json') + N'"', N',') WITHIN GROUP (ORDER BY c.Capability) + N']'
                      FROM mmos.TaskRequiredCapabilities AS c WHERE c.TaskId = t.TaskId), N'[]') AS RequiredCapabilities,

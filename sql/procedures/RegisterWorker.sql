@@ -47,7 +47,7 @@ BEGIN
     SET @Capabilities = ISNULL(@Capabilities, N'[]');
     IF ISJSON(@Capabilities) = 0 OR LEFT(LTRIM(@Capabilities), 1) <> N'['
         THROW 50400, N'capabilities must be a JSON array of names', 1;
-    IF EXISTS (SELECT 1 FROM OPENJSON(@Capabilities) AS c WHERE c.type <> 1 OR LEN(c.value) NOT BETWEEN 1 AND 50)
+    IF EXISTS (SELECT 1 FROM OPENJSON(@Capabilities) AS c WHERE c.type <> 1 OR LEN(c.value + N'.') - 1 NOT BETWEEN 1 AND 50)
         THROW 50400, N'each capability must be a name of 1 to 50 characters', 1;
 
     DECLARE @InstanceId BIGINT;

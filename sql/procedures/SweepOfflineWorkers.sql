@@ -48,12 +48,19 @@ BEGIN
            AND (@TenantId IS NULL OR wp.TenantId = @TenantId);
         SET @Workers = @@ROWCOUNT;
 
-        -- The workers' rows stay locked, so none of them can claim again before this commits.
+        -- The workers' rows stay locked, so none of them can claim again before this commits. Their
+        -- running tasks are found first, then locked in TaskId order (this waits for rows others
+        -- hold, so it keeps the order every waiting writer keeps), and read again under the lock.
         INSERT INTO @Batch (TaskId, Requeue)
-        SELECT t.TaskId, CASE WHEN t.Attempts < t.MaxAttempts THEN 1 ELSE 0 END
+        SELECT t.TaskId, 0
           FROM @Offline AS o
-          JOIN mmos.TaskQueue AS t WITH (UPDLOCK, ROWLOCK, READCOMMITTEDLOCK) ON t.ClaimedByInstanceId = o.InstanceId
+          JOIN mmos.TaskQueue AS t ON t.ClaimedByInstanceId = o.InstanceId
          WHERE t.Status = N'running';
+        UPDATE b
+           SET Requeue = CASE WHEN t.Attempts < t.MaxAttempts THEN 1 ELSE 0 END
+          FROM @Batch AS b
+          JOIN mmos.TaskQueue AS t WITH (UPDLOCK, ROWLOCK, READCOMMITTEDLOCK) ON t.TaskId = b.TaskId
+        OPTION (LOOP JOIN, FORCE ORDER);
 
         UPDATE t
            SET Status = N'ready', ClaimedByInstanceId = NULL, LeaseToken = NULL, LeaseExpiresAt = NULL,

@@ -18,15 +18,16 @@ AS
 BEGIN
     SET NOCOUNT ON;
     SET XACT_ABORT ON;
-    DECLARE @Message NVARCHAR(400);
-    IF @Required = 1 AND (@Value IS NULL OR LEN(@Value) = 0)
+    -- LEN leaves out trailing spaces; PostgreSQL's length() counts them, so count them here too.
+    DECLARE @Message NVARCHAR(400), @Length BIGINT = LEN(@Value + N'.') - 1;
+    IF @Required = 1 AND (@Value IS NULL OR @Length = 0)
     BEGIN
         SET @Message = @Label + N' is empty';
         THROW 50400, @Message, 1;
     END
-    IF @Value IS NOT NULL AND LEN(@Value) > @MaxLength
+    IF @Value IS NOT NULL AND @Length > @MaxLength
     BEGIN
-        SET @Message = CONCAT(@Label, N' is longer than ', @MaxLength, N' characters (', LEN(@Value), N' given)');
+        SET @Message = CONCAT(@Label, N' is longer than ', @MaxLength, N' characters (', @Length, N' given)');
         THROW 50400, @Message, 1;
     END
 END;
