@@ -46,6 +46,7 @@ export async function callProcedure<T extends Row>(
 ): Promise<T[]> {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) throw new MmosError(50400, describeIssues(sig.name, parsed.error));
+  checkTenantId(sig, identity.tenantId);
   const args = {
     ...(parsed.data as Record<string, unknown>),
     tenantId: identity.tenantId,
@@ -53,6 +54,20 @@ export async function callProcedure<T extends Row>(
     callerRole: identity.role ?? 'admin',
   };
   return (await engine.call(sig, args, options)) as T[];
+}
+
+/**
+ * Tenant ids are lower-case names. SQL Server compares text by the database's collation, by default
+ * case-insensitive and blind to trailing spaces, so 'Acme' and 'acme ' would be one tenant there and
+ * two on PostgreSQL; with one spelling per tenant, tenants stay apart on every engine. Undefined
+ * is allowed where the procedure has a default (the sweeps: every tenant).
+ */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function checkTenantId(sig: ProcedureSignature, tenantId: string | undefined): void {
+  if (tenantId === undefined || !sig.params.some((p) => p.identity && p.name === 'tenantId')) return;
+  if (!TENANT_ID_PATTERN.test(tenantId))
+    throw new MmosError(50400, `invalid tenant id ${JSON.stringify(tenantId)}: use 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`);
 }
 
 function describeIssues(procedure: string, error: z.ZodError): string {

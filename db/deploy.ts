@@ -70,6 +70,7 @@ const Q = {
 
 export async function deploy(engine: Engine, log: (line: string) => void = () => undefined): Promise<DeployReport> {
   const dialect = dialectOf(engine);
+  if (dialect === 'tsql') await requireCompatibilityLevel(engine);
   return engine.withAppLock(LOCK, async () => {
     await engine.execScript(BOOTSTRAP[dialect]);
     const q = Q[dialect];
@@ -113,6 +114,17 @@ export async function deploy(engine: Engine, log: (line: string) => void = () =>
 }
 
 /**
+ * The procedures use OPENJSON, which a database below compatibility level 130 (SQL Server 2016)
+ * does not know; such a database is refused before anything is written, with the fix.
+ */
+async function requireCompatibilityLevel(engine: Engine): Promise<void> {
+  const rows = await engine.query('SELECT compatibility_level AS level FROM sys.databases WHERE name = DB_NAME()');
+  const level = Number(rows[0]?.['level']);
+  if (Number.isFinite(level) && level < 130)
+    throw new Error(`deploy: this database runs at compatibility level ${level}; MMOS needs 130 or higher (its procedures use OPENJSON). Raise it with: ALTER DATABASE CURRENT SET COMPATIBILITY_LEVEL = 160`);
+}
+
+/**
  * Database roles and grants. Roles: mmos_admin, mmos_worker, mmos_reader (sql/.../security/roles.sql).
  * EXECUTE is granted per procedure to the roles its header names; internal procedures get none.
  * Statement text uses only names from our own sql/ files, each checked against a strict pattern.
@@ -128,7 +140,14 @@ async function applySecurity(engine: Engine, dialect: Dialect, procedures: SqlFi
       statements.push(`REVOKE ALL ON FUNCTION mmos.${file.name} FROM PUBLIC;`);
       if (roles.length) statements.push(`GRANT EXECUTE ON FUNCTION mmos.${file.name} TO ${roles.join(', ')};`);
     } else {
-      for (const role of roles) statements.push(`GRANT EXECUTE ON OBJECT::mmos.${file.name} TO ${role};`);
+      // CREATE OR ALTER keeps a procedure's permissions (PostgreSQL's DROP + CREATE does not), so a
+      // role taken out of @roles must lose its grant here; revoking only those roles leaves no
+      // moment without the grants that stay.
+      for (const role of Object.values(PG_ROLE)) {
+        statements.push(roles.includes(role)
+          ? `GRANT EXECUTE ON OBJECT::mmos.${file.name} TO ${role};`
+          : `REVOKE EXECUTE ON OBJECT::mmos.${file.name} FROM ${role};`);
+      }
     }
   }
   for (const v of readSqlFiles(sqlDir(dialect, 'views'))) {
@@ -155,14 +174,18 @@ async function deployAgentJobs(engine: Engine, log: (line: string) => void): Pro
     WHEN CAST(SERVERPROPERTY('EngineEdition') AS INT) IN (4, 5, 6, 9, 11) THEN 'absent'
     WHEN OBJECT_ID(N'msdb.dbo.sp_add_job') IS NULL THEN 'absent'
     WHEN ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sp_add_job', N'OBJECT', N'EXECUTE'), 0) = 1
-     AND ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sysjobs', N'OBJECT', N'SELECT'), 0) = 1 THEN 'allowed'
+     AND ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sysjobs', N'OBJECT', N'SELECT'), 0) = 1
+     AND ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sysjobsteps', N'OBJECT', N'SELECT'), 0) = 1
+     AND ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sysjobschedules', N'OBJECT', N'SELECT'), 0) = 1
+     AND ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sysschedules', N'OBJECT', N'SELECT'), 0) = 1
+     AND ISNULL(HAS_PERMS_BY_NAME(N'msdb.dbo.sysjobservers', N'OBJECT', N'SELECT'), 0) = 1 THEN 'allowed'
     ELSE 'denied' END AS agent,
   CASE WHEN EXISTS (SELECT 1 FROM sys.dm_exec_sessions WHERE program_name LIKE N'SQLAgent%') THEN 1 ELSE 0 END AS running`);
   const row = probe[0] ?? {};
   const agent = String(row['agent']);
   let note: string | undefined;
   if (agent === 'denied')
-    note = 'skipped: this login may not create SQL Server Agent jobs (needs sysadmin, or SQLAgentUserRole and SELECT on msdb.dbo.sysjobs); node-cron runs the sweeps in process';
+    note = 'skipped: this login may not create SQL Server Agent jobs (needs sysadmin, or SQLAgentUserRole and SELECT on msdb.dbo.sysjobs, sysjobsteps, sysjobschedules, sysschedules and sysjobservers); node-cron runs the sweeps in process';
   else if (agent !== 'allowed') note = 'skipped: SQL Server Agent is not available on this server; node-cron runs the sweeps in process';
   if (note) {
     log(note);

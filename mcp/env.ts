@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TENANT_ID_PATTERN } from '../db/call.js';
 import { DEFAULT_DATA_DIR } from '../db/open.js';
 import type { RegisterWorkerInput } from '../generated/index.js';
 import { parseToolsets, type Caller, type ServedToolset } from './tool-registry.js';
@@ -51,7 +52,7 @@ const schema = z
     WORKER_OUTPUT_PRICE: price,
     MMOS_DATABASE_URL: text(2000),
     MMOS_DATA_DIR: text(1000),
-    MMOS_TENANT: text(64),
+    MMOS_TENANT: z.preprocess(blankToUndefined, z.string().trim().regex(TENANT_ID_PATTERN, "must be 1-64 lower-case letters, digits, '.', '_' or '-'").optional()),
     MMOS_TOOLSETS: text(200),
   })
   .superRefine((e, ctx) => {

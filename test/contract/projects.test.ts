@@ -32,6 +32,20 @@ describeEachEngine('projects: create, list, status, get, cancel, assign', target
       [taskId])).map((e) => [e['event_type'], e['from_status'], e['to_status'], e['actor'], e['detail']]);
 
   // ---------------------------------------------------------------- CreateProject
+  it('a tenant id that is not one lower-case spelling is refused before the database, and nothing is written', async () => {
+    // SQL Server compares by collation (case-insensitive, trailing spaces ignored by default):
+    // 'Acme' and 'acme ' must never become a second spelling of tenant 'acme'.
+    const base = unique('tenant');
+    for (const tenantId of [base.toUpperCase(), `${base} `, '', 'a'.repeat(65), 'ten ant']) {
+      await expect(createProject(db(), as('AdminClaude', tenantId), { projectName: 'Sneaky' }), JSON.stringify(tenantId))
+        .rejects.toMatchObject({ number: 50400, message: expect.stringContaining(`invalid tenant id ${JSON.stringify(tenantId)}`) });
+    }
+    const sneaky = await sql(db(), "SELECT count(*) AS n FROM mmos.work_sessions WHERE project_name = 'Sneaky'",
+      "SELECT COUNT(*) AS n FROM mmos.WorkSessions WHERE ProjectName = N'Sneaky'");
+    expect(Number(sneaky[0]!['n'])).toBe(0);
+    expect((await createProject(db(), as('AdminClaude', base), { projectName: 'Fine' }))[0]?.projectName).toBe('Fine');
+  });
+
   it('CreateProject returns the new active project with its defaults', async () => {
     const me = someone();
     const [p] = await createProject(db(), me, { projectName: 'Checkout rewrite', description: 'Move checkout to the new API', priority: 3, budgetUsd: 12.5 });
