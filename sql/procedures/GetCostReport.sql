@@ -57,15 +57,17 @@ BEGIN
       FROM mmos.UsageRecords AS u
       JOIN mmos.ModelInstances AS mi ON mi.InstanceId = u.InstanceId
       JOIN mmos.TaskQueue AS t ON t.TaskId = u.TaskId
-     OUTER APPLY (SELECT MAX(CAST((CAST(u.TokensIn AS DECIMAL(20,4)) * e.InputUsdPerMillionTokens
-                                  + CAST(u.TokensOut AS DECIMAL(20,4)) * e.OutputUsdPerMillionTokens) / 1000000 AS DECIMAL(14,6))) AS CostUsd
+     -- TOP (1) ... ORDER BY, not MAX(): an aggregate over outer (u) and inner (e) columns together is Msg 8124.
+     OUTER APPLY (SELECT TOP (1) CAST((CAST(u.TokensIn AS DECIMAL(20,4)) * e.InputUsdPerMillionTokens
+                                  + CAST(u.TokensOut AS DECIMAL(20,4)) * e.OutputUsdPerMillionTokens) / 1000000 AS DECIMAL(14,6)) AS CostUsd
                     FROM mmos.ModelInstances AS e
                    WHERE e.TenantId = t.TenantId
                      AND e.QualityTier >= CASE t.Complexity WHEN N'high' THEN 3 WHEN N'medium' THEN 2 ELSE 1 END
                      AND NOT EXISTS (SELECT 1 FROM mmos.TaskRequiredCapabilities AS rc
                                       WHERE rc.TaskId = t.TaskId
                                         AND NOT EXISTS (SELECT 1 FROM mmos.ModelInstanceCapabilities AS c
-                                                         WHERE c.InstanceId = e.InstanceId AND c.Capability = rc.Capability))) AS b
+                                                         WHERE c.InstanceId = e.InstanceId AND c.Capability = rc.Capability))
+                   ORDER BY CostUsd DESC) AS b
      WHERE u.ProjectId = @ProjectId;
 
     SELECT @Actual = ISNULL(SUM(x.CostUsd), 0), @Baseline = ISNULL(SUM(x.BaselineUsd), 0) FROM @Usage AS x;
