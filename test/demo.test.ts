@@ -57,7 +57,10 @@ describe('mmos demo', { timeout: 150_000 }, () => {
   it('fails with exit 1 and the reason, instead of hanging, when an agent crashes beyond the scripted failure', async () => {
     const r = await runMmos(['demo'], { env: { MMOS_DEMO_CRASH: 'docs' } });
     expect(r.code, r.stdout).toBe(1);
-    expect(r.stderr).toMatch(/mmos demo: FAILED: 2 task attempts failed, only 1 scripted failure expected; last: Gemini-Worker: task \d+ \(docs\): failed: agent exited with code 139/);
+    // Which failure comes last (the scripted one of logging or the crash of docs) and which worker
+    // takes docs depend on timing; that the crash is named is what counts.
+    expect(r.stderr).toMatch(/mmos demo: FAILED: 2 task attempts failed, only 1 scripted failure expected; last: /);
+    expect(r.stderr).toMatch(/-Worker-?\d*: task \d+ \(docs\): failed: agent exited with code 139/);
     expect(r.stdout).not.toContain('All 7 tasks done');
   });
 });

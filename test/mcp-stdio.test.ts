@@ -76,6 +76,17 @@ function runMain(env: Record<string, string>): { status: number | null; stderr: 
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
+/** Reads until the rows pass `done` (the 1 s heartbeat has beaten) or 10 s pass; returns the last read. */
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const end = Date.now() + 10_000;
+  let value = await read();
+  while (!done(value) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await read();
+  }
+  return value;
+}
+
 describe('stdio: environment', SLOW, () => {
   it('fails fast naming each wrong variable, before opening any database, with nothing on stdout', () => {
     const parent = mkdtempSync(join(tmpdir(), 'mmos-stdio-'));
@@ -150,15 +161,14 @@ describe('stdio: worker presence', SLOW, () => {
       const presence = new WorkerPresence(engine, { tenantId: 'default', callerId: id, role: 'worker' }, { instanceName: 'W', modelType: 'Claude' }, log, 1);
       await presence.start();
       await engine.query("UPDATE mmos.worker_pool SET last_heartbeat_at = now() - interval '1 hour' WHERE instance_id = (SELECT instance_id FROM mmos.model_instances WHERE worker_id = $1)", [id]);
-      await new Promise((r) => setTimeout(r, 1_500));
-      const fresh = await engine.query("SELECT (now() - last_heartbeat_at) < interval '10 seconds' AS fresh FROM mmos.worker_pool JOIN mmos.model_instances USING (instance_id) WHERE worker_id = $1", [id]);
-      expect(fresh).toEqual([{ fresh: true }]);
+      const freshness = () => engine.query("SELECT (now() - last_heartbeat_at) < interval '10 seconds' AS fresh FROM mmos.worker_pool JOIN mmos.model_instances USING (instance_id) WHERE worker_id = $1", [id]);
+      expect(await pollUntil(freshness, (rows) => rows[0]?.['fresh'] === true)).toEqual([{ fresh: true }]);
       // The row is gone (say the database was reset): the next beat registers the worker again.
       const instance = `(SELECT instance_id FROM mmos.model_instances WHERE worker_id = '${id}')`;
       await engine.execScript(`DELETE FROM mmos.model_instance_capabilities WHERE instance_id = ${instance};
         DELETE FROM mmos.worker_pool WHERE instance_id = ${instance}; DELETE FROM mmos.model_instances WHERE worker_id = '${id}';`);
-      await new Promise((r) => setTimeout(r, 1_500));
-      expect(await engine.query('SELECT status FROM mmos.worker_pool JOIN mmos.model_instances USING (instance_id) WHERE worker_id = $1', [id])).toEqual([{ status: 'online' }]);
+      const status = () => engine.query('SELECT status FROM mmos.worker_pool JOIN mmos.model_instances USING (instance_id) WHERE worker_id = $1', [id]);
+      expect(await pollUntil(status, (rows) => rows.length > 0)).toEqual([{ status: 'online' }]);
       expect(log.lines.join('\n')).toContain(`worker ${id} unknown at heartbeat; registering again`);
       await presence.stop();
       const after = await engine.query('SELECT status FROM mmos.worker_pool JOIN mmos.model_instances USING (instance_id) WHERE worker_id = $1', [id]);

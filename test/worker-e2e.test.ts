@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { running as processRunning } from './support/processes.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -55,14 +56,6 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface TaskRow {
   taskId: number;
@@ -220,15 +213,15 @@ describe('mmos worker over the HTTP hub [PGlite]', () => {
     const tenant = unique('t-hang');
     const projectId = await project(hub.engine, tenant, [{ key: 'stuck', title: 'Never ends', description: '[fake:hang]', maxAttempts: 1 }]);
     const workspace = tempDir('mmos-ws-');
-    const worker = await httpWorker(tenant, 'hang-w1', { 'timeout-seconds': '2', workspace });
+    const worker = await httpWorker(tenant, 'hang-w1', { 'timeout-seconds': '5', workspace });
     const t = await waitFor('the hanging task dead', async () => {
       const x = (await tasksOf(hub.engine, projectId))['stuck']!;
       return x.status === 'dead' && x;
     }, 30_000);
-    expect(t.lastError).toMatch(/^timed out after 2 s/);
+    expect(t.lastError).toMatch(/^timed out after 5 s/);
     expect(t.lastError).toContain('fake agent is hanging');
     const pids = readFileSync(path.join(workspace, 'stuck', 'fake-pids'), 'utf8').trim().split('\n').map(Number);
-    await waitFor('agent and its child gone', async () => pids.every((p) => !alive(p)), 5000);
+    await waitFor('agent and its child gone', async () => pids.every((p) => !processRunning(p)), 5000);
     await worker.stop();
   }, 60_000);
 
@@ -301,7 +294,7 @@ describe('mmos worker over the HTTP hub [PGlite]', () => {
     expect(t.attempts).toBe(0);
     expect(await workerStatus(hub.engine, tenant, 'term-w1')).toBe('offline');
     expect((await eventsOf(hub.engine, t.taskId)).map((e) => e.eventType)).toContain('released');
-    expect(alive(agentPid)).toBe(false);
+    expect(processRunning(agentPid)).toBe(false);
     expect(w.output()).toContain('released');
   }, 60_000);
 });
